@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vigilsec/vigil/config"
+	"github.com/vigilsec/vigil/demo"
+	"github.com/vigilsec/vigil/finding"
+	"github.com/vigilsec/vigil/server"
+	"github.com/vigilsec/vigil/store"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	cfgPath := fl.String("config", "", "config file")
+	debug := fl.Bool("debug", false, "debug logging")
+	if err := fl.Parse(args); err != nil {
+		return errUsage
+	}
+	if *cfgPath == "" {
+		return fmt.Errorf("%w: --config FILE is required", errUsage)
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, *debug)
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx, nil)
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	dir := fl.String("dir", "", "where to write the demo estate (default: a new temporary directory)")
+	listen := fl.String("listen", "127.0.0.1:8080", "address to serve on")
+	noServe := fl.Bool("no-serve", false, "print the findings and exit instead of serving them")
+	seed := fl.Int64("seed", 1, "random seed of the generated estate")
+	debug := fl.Bool("debug", false, "debug logging")
+	if err := fl.Parse(args); err != nil {
+		return errUsage
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "vigil-demo-")
+		if err != nil {
+			return err
+		}
+		*dir = d
+	}
+	start := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	m, err := demo.Generate(demo.Options{Dir: *dir, Start: start, Seed: *seed, Scale: 1})
+	if err != nil {
+		return fmt.Errorf("generating the demo estate: %w", err)
+	}
+	fmt.Fprintf(stderr, "demo estate written to %s (%d files)\n", *dir, len(m.Files))
+	cfg, err := loadConfig(m.Config)
+	if err != nil {
+		return err
+	}
+	cfg.Listen = *listen
+	cfg.Serve.PollInterval = config.Duration(time.Second)
+	_ = os.Remove(cfg.Store.Path) // a fresh store for a fresh estate
+	log := newLogger(stderr, *debug)
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	addr := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(sctx, func(a string) { addr <- a }) }()
+	var where string
+	select {
+	case where = <-addr:
+	case err := <-errc:
+		return err
+	}
+	// Wait for the first full pass over the estate.
+	for s.Watcher().Commits.Load() == 0 || !s.Watcher().Idle() {
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	fs, err := allFindings(ctx, s.Store())
+	if err != nil {
+		return err
+	}
+	if err := writeTable(stdout, fs); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%d findings from %d files. Expected finding types: %d.\n", len(fs), len(m.Files), len(m.Expected))
+	if *noServe {
+		cancel()
+		return ignoreCanceled(<-errc)
+	}
+	fmt.Fprintf(stdout, "\nVigil is serving the demo:\n  http://%s/api/findings          findings, worst first\n  http://%s/api/findings?severity_min=7\n  http://%s/metrics\n  logs:   %s\n  config: %s\nPress Ctrl-C to stop.\n",
+		where, where, where, filepath.Join(*dir, "logs"), m.Config)
+	return ignoreCanceled(<-errc)
+}
+
+func ignoreCanceled(err error) error {
+	if err == context.Canceled {
+		return nil
+	}
+	return err
+}
+
+func allFindings(ctx context.Context, st *store.Store) ([]finding.Finding, error) {
+	var out []finding.Finding
+	q := store.Query{Sort: store.SortSeverity, Desc: true, Limit: 500}
+	for {
+		page, next, err := st.List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		q.PageToken = next
+	}
+}

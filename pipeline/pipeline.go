@@ -198,6 +198,13 @@ func (p *Pipeline) RunFile(ctx context.Context, path string, opts FileOptions, e
 		return res, err
 	}
 	defer closer()
+	return p.RunStream(ctx, s, opts, emit)
+}
+
+// RunStream is RunFile for an opened stream; opts.Limit is ignored.
+func (p *Pipeline) RunStream(ctx context.Context, s *ingest.Stream, opts FileOptions, emit func(*finding.Finding)) (FileResult, error) {
+	path := s.Name()
+	res := FileResult{Path: path}
 	res.Format = s.Format()
 	switch {
 	case s.Format() == decode.FormatCloudTrailDigest:

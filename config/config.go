@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilsec/vigil/intel"
 )
 
 // Config is the whole configuration file.
@@ -153,8 +155,8 @@ const (
 // Categories of threat lists.
 var Categories = []string{"tor-exit", "tor-relay", "mining", "c2", "malware", "phishing", "drop-point", "blackhole", "scanner", "malicious", "custom"}
 
-// ListFormats are the list file formats.
-var ListFormats = []string{"txt", "tor", "csv", "stix2", "otx-csv"}
+// ListFormats are the list file formats (intel.Formats).
+var ListFormats = intel.Formats
 
 // SourceTypes are the log formats a source may force.
 var SourceTypes = []string{"vpcflow", "cloudtrail", "route53"}

@@ -34,6 +34,9 @@ type Server struct {
 
 // New opens the store, restores the checkpoint and builds the pipeline.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	token, err := apiToken(cfg)
 	if err != nil {
 		return nil, err

@@ -274,7 +274,8 @@ func bucketName(c *event.APICall) string {
 	for _, r := range c.Resources {
 		if r.Type == "AWS::S3::Bucket" {
 			if _, b, ok := strings.Cut(r.ARN, ":::"); ok {
-				return b
+				// Resource ARNs alias the decoder's buffer: copy what the finding keeps.
+				return strings.Clone(b)
 			}
 		}
 	}

@@ -156,10 +156,13 @@ func (w *Watcher) Poll(ctx context.Context) error {
 	for _, s := range w.cfg.Sources {
 		typeOf[s.Path] = decode.Format(s.Type)
 	}
+	seen := map[string]bool{}
+	walkFailed := false
 	for _, root := range paths {
 		err := ingest.Walk([]string{root}, func(path string, info fs.FileInfo) error {
 			dev, ino := fileID(info)
 			key := fmt.Sprintf("%d:%d", dev, ino)
+			seen[key] = true
 			st := w.pos.Files[key]
 			switch {
 			case st == nil:
@@ -177,7 +180,17 @@ func (w *Watcher) Poll(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
+			walkFailed = true
 			w.log.Warn("source unreadable", "path", root, "err", err)
+		}
+	}
+	if !walkFailed {
+		// Forget files that are gone, so positions do not grow without
+		// bound; a source that could not be read keeps its entries.
+		for key := range w.pos.Files {
+			if !seen[key] {
+				delete(w.pos.Files, key)
+			}
 		}
 	}
 	w.PendingWork.Store(int64(len(jobs)))

@@ -103,7 +103,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := writeTable(stdout, fs); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n%d findings from %d files. Expected finding types: %d.\n", len(fs), len(m.Files), len(m.Expected))
+	planted := map[string]bool{}
+	for _, e := range m.Expected {
+		planted[e.Type] = true
+	}
+	found := map[string]bool{}
+	for _, f := range fs {
+		if planted[f.Type] {
+			found[f.Type] = true
+		}
+	}
+	fmt.Fprintf(stdout, "\n%d findings from %d files: %d of the %d finding types planted in the estate were detected.\n", len(fs), len(m.Files), len(found), len(planted))
 	if *noServe {
 		cancel()
 		return ignoreCanceled(<-errc)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -32,6 +33,8 @@ type Config struct {
 	Detectors   Detectors `yaml:"detectors"`
 	Serve       Serve     `yaml:"serve"`
 	API         API       `yaml:"api"`
+	Accounts    []Account `yaml:"accounts"`
+	GuardDuty   GuardDuty `yaml:"guardduty"`
 
 	// File is the path the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -107,6 +110,119 @@ type API struct {
 	TokenEnv string `yaml:"token_env"`
 	// TokenFile names a file holding the bearer token.
 	TokenFile string `yaml:"token_file"`
+}
+
+// Account is an AWS account whose findings Vigil keeps and which may call
+// the GuardDuty API with its access keys.
+type Account struct {
+	ID string `yaml:"id"`
+	// Administrator makes the account start as an enabled member of that
+	// administrator account.
+	Administrator string      `yaml:"administrator"`
+	AccessKeys    []AccessKey `yaml:"access_keys"`
+	Line          int         `yaml:"-"`
+}
+
+// UnmarshalYAML records the line of the entry.
+func (a *Account) UnmarshalYAML(n *yaml.Node) error {
+	type plain Account
+	if err := decodeStrict(n, (*plain)(a)); err != nil {
+		return err
+	}
+	a.Line = n.Line
+	return nil
+}
+
+// AccessKey is an access key id and where its secret comes from: exactly
+// one of Secret, SecretEnv and SecretFile.
+type AccessKey struct {
+	ID         string `yaml:"id"`
+	Secret     string `yaml:"secret"`
+	SecretEnv  string `yaml:"secret_env"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// String never shows the secret.
+func (k AccessKey) String() string { return "access key " + k.ID }
+
+// ResolveSecret returns the key's secret from where the config says.
+func (k AccessKey) ResolveSecret() (string, error) {
+	switch {
+	case k.Secret != "":
+		return k.Secret, nil
+	case k.SecretEnv != "":
+		v := os.Getenv(k.SecretEnv)
+		if v == "" {
+			return "", fmt.Errorf("access key %s: environment variable %s is not set", k.ID, k.SecretEnv)
+		}
+		return v, nil
+	case k.SecretFile != "":
+		b, err := os.ReadFile(k.SecretFile)
+		if err != nil {
+			return "", fmt.Errorf("access key %s: secret_file: %w", k.ID, unwrapPathErr(err))
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("access key %s: secret_file %s is empty", k.ID, k.SecretFile)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("access key %s: no secret, secret_env or secret_file", k.ID)
+}
+
+// GuardDuty configures the GuardDuty-compatible API, and declares filters
+// and lists as code: they are created or updated at start and shown as
+// managed by config.
+type GuardDuty struct {
+	// MembersCanArchive lets member accounts archive their own findings.
+	MembersCanArchive bool        `yaml:"members_can_archive"`
+	Filters           []GDFilter  `yaml:"filters"`
+	ThreatIntelSets   []GDListSet `yaml:"threat_intel_sets"`
+	IPSets            []GDListSet `yaml:"ip_sets"`
+}
+
+// GDFilter is a filter (action ARCHIVE: a suppression rule) as code.
+type GDFilter struct {
+	Account     string `yaml:"account"`
+	Region      string `yaml:"region"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Action      string `yaml:"action"`
+	Rank        int    `yaml:"rank"`
+	// Criteria is GuardDuty's findingCriteria: {criterion: {attr: {op: value}}}.
+	Criteria map[string]any `yaml:"finding_criteria"`
+	Line     int            `yaml:"-"`
+}
+
+// UnmarshalYAML records the line of the entry.
+func (f *GDFilter) UnmarshalYAML(n *yaml.Node) error {
+	type plain GDFilter
+	if err := decodeStrict(n, (*plain)(f)); err != nil {
+		return err
+	}
+	f.Line = n.Line
+	return nil
+}
+
+// GDListSet is a threat intel set or IP set as code.
+type GDListSet struct {
+	Account  string `yaml:"account"`
+	Region   string `yaml:"region"`
+	Name     string `yaml:"name"`
+	Format   string `yaml:"format"` // TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE
+	Location string `yaml:"location"`
+	Activate *bool  `yaml:"activate"`
+	Line     int    `yaml:"-"`
+}
+
+// UnmarshalYAML records the line of the entry.
+func (l *GDListSet) UnmarshalYAML(n *yaml.Node) error {
+	type plain GDListSet
+	if err := decodeStrict(n, (*plain)(l)); err != nil {
+		return err
+	}
+	l.Line = n.Line
+	return nil
 }
 
 // Serve configures the long-running mode.
@@ -265,6 +381,21 @@ func (c *Config) resolve(dir string) {
 	c.AWSIPRanges = abs(c.AWSIPRanges)
 	c.Store.Path = abs(c.Store.Path)
 	c.API.TokenFile = abs(c.API.TokenFile)
+	for i := range c.Accounts {
+		for j := range c.Accounts[i].AccessKeys {
+			c.Accounts[i].AccessKeys[j].SecretFile = abs(c.Accounts[i].AccessKeys[j].SecretFile)
+		}
+	}
+	for i := range c.GuardDuty.ThreatIntelSets {
+		if l := c.GuardDuty.ThreatIntelSets[i].Location; !strings.Contains(l, "://") {
+			c.GuardDuty.ThreatIntelSets[i].Location = abs(l)
+		}
+	}
+	for i := range c.GuardDuty.IPSets {
+		if l := c.GuardDuty.IPSets[i].Location; !strings.Contains(l, "://") {
+			c.GuardDuty.IPSets[i].Location = abs(l)
+		}
+	}
 }
 
 // Validate checks the config and the files it names, and returns every
@@ -368,6 +499,7 @@ func (c *Config) Validate() error {
 			add(c.lines["detectors"], "detectors.emr_ports[%d]: %d is not a port", i, p)
 		}
 	}
+	errs = append(errs, c.validateAccounts(file)...)
 	if c.Detectors.TorRelayMinPeers < 0 {
 		add(c.lines["detectors"], "detectors.tor_relay_min_peers: must not be negative")
 	}
@@ -389,4 +521,118 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// GuardDutyFormats are the list formats of GuardDuty's IP and threat intel sets.
+var GuardDutyFormats = []string{"TXT", "STIX", "OTX_CSV", "ALIEN_VAULT", "PROOF_POINT", "FIRE_EYE"}
+
+func (c *Config) validateAccounts(file string) []error {
+	var errs []error
+	add := func(line int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", file, line, fmt.Sprintf(format, args...)))
+	}
+	ids := map[string]bool{}
+	keys := map[string]bool{}
+	for i, a := range c.Accounts {
+		f := fmt.Sprintf("accounts[%d]", i)
+		if !accountID.MatchString(a.ID) {
+			add(a.Line, "%s.id: %q is not a 12-digit AWS account id (quote it in YAML)", f, a.ID)
+		}
+		if ids[a.ID] {
+			add(a.Line, "%s.id: account %s is listed twice", f, a.ID)
+		}
+		ids[a.ID] = true
+		for j, k := range a.AccessKeys {
+			kf := fmt.Sprintf("%s.access_keys[%d]", f, j)
+			if len(k.ID) < 16 || len(k.ID) > 128 {
+				add(a.Line, "%s.id: %q is not an access key id (16 to 128 characters)", kf, k.ID)
+			}
+			if keys[k.ID] {
+				add(a.Line, "%s.id: access key %s is used twice", kf, k.ID)
+			}
+			keys[k.ID] = true
+			n := 0
+			for _, v := range []string{k.Secret, k.SecretEnv, k.SecretFile} {
+				if v != "" {
+					n++
+				}
+			}
+			if n != 1 {
+				add(a.Line, "%s: give exactly one of secret, secret_env, secret_file", kf)
+			} else if _, err := k.ResolveSecret(); err != nil {
+				add(a.Line, "%s: %v", kf, err)
+			}
+		}
+	}
+	for i, a := range c.Accounts {
+		if a.Administrator == "" {
+			continue
+		}
+		f := fmt.Sprintf("accounts[%d].administrator", i)
+		switch {
+		case a.Administrator == a.ID:
+			add(a.Line, "%s: an account cannot administer itself", f)
+		case !ids[a.Administrator]:
+			add(a.Line, "%s: %q is not an account listed here", f, a.Administrator)
+		}
+		for _, b := range c.Accounts {
+			if b.ID == a.Administrator && b.Administrator != "" {
+				add(a.Line, "%s: %s is itself a member; an account cannot be both administrator and member", f, b.ID)
+			}
+		}
+	}
+	checkOwner := func(line int, f, account, region string) {
+		if !ids[account] {
+			add(line, "%s.account: %q is not an account listed under accounts", f, account)
+		}
+		if region == "" {
+			add(line, "%s.region: missing", f)
+		}
+	}
+	names := map[string]bool{}
+	for i, flt := range c.GuardDuty.Filters {
+		f := fmt.Sprintf("guardduty.filters[%d]", i)
+		checkOwner(flt.Line, f, flt.Account, flt.Region)
+		if len(flt.Name) < 3 || len(flt.Name) > 64 {
+			add(flt.Line, "%s.name: %q must be 3 to 64 characters", f, flt.Name)
+		}
+		k := flt.Account + "/" + flt.Region + "/" + flt.Name
+		if names[k] {
+			add(flt.Line, "%s.name: %q is used twice in that account and region", f, flt.Name)
+		}
+		names[k] = true
+		if flt.Action != "" && flt.Action != "NOOP" && flt.Action != "ARCHIVE" {
+			add(flt.Line, "%s.action: %q is not NOOP or ARCHIVE", f, flt.Action)
+		}
+		if flt.Rank < 0 || flt.Rank > 100 {
+			add(flt.Line, "%s.rank: %d is not between 1 and 100", f, flt.Rank)
+		}
+		if len(flt.Criteria) == 0 {
+			add(flt.Line, "%s.finding_criteria: missing", f)
+		}
+	}
+	sets := func(kind string, ls []GDListSet) {
+		for i, l := range ls {
+			f := fmt.Sprintf("guardduty.%s[%d]", kind, i)
+			checkOwner(l.Line, f, l.Account, l.Region)
+			if l.Name == "" {
+				add(l.Line, "%s.name: missing", f)
+			}
+			if !contains(GuardDutyFormats, l.Format) {
+				add(l.Line, "%s.format: %q is not one of %s", f, l.Format, strings.Join(GuardDutyFormats, ", "))
+			}
+			if l.Location == "" {
+				add(l.Line, "%s.location: missing", f)
+			} else if !strings.Contains(l.Location, "://") {
+				if _, err := os.Stat(l.Location); err != nil {
+					add(l.Line, "%s.location: %v", f, unwrapPathErr(err))
+				}
+			}
+		}
+	}
+	sets("threat_intel_sets", c.GuardDuty.ThreatIntelSets)
+	sets("ip_sets", c.GuardDuty.IPSets)
+	return errs
 }

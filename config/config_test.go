@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,6 +69,18 @@ func TestBadConfigs(t *testing.T) {
 	}{
 		{"unknown-key.bad.yaml", []string{"line 4", "colour"}},
 		{"unknown-nested.bad.yaml", []string{"line 2", "recursive"}},
+		{"accounts.bad.yaml", []string{
+			"accounts[1].administrator: \"999999999999\" is not an account",
+			"accounts[0].access_keys[0]: give exactly one of secret",
+			"accounts[1].access_keys[0].id: access key AKIAVIGILADMIN000001 is used twice",
+			"VIGIL_TEST_SURELY_UNSET is not set",
+			"guardduty.filters[0].region: missing",
+			"guardduty.filters[0].name",
+			"guardduty.filters[0].action: \"DELETE\"",
+			"guardduty.filters[0].finding_criteria: missing",
+			"guardduty.ip_sets[0].format: \"CSV\"",
+			"guardduty.ip_sets[0].location",
+		}},
 		{"invalid.bad.yaml", []string{
 			"invalid.bad.yaml:2: sources[0].path",
 			"invalid.bad.yaml:3: sources[1].type: \"syslog\"",
@@ -112,4 +125,18 @@ func FuzzParse(f *testing.F) {
 			_ = c.Validate()
 		}
 	})
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	c, err := Load("testdata/accounts.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.Accounts[0].AccessKeys[0]
+	if s := fmt.Sprint(k); strings.Contains(s, "admin-secret-value") {
+		t.Errorf("printing a key shows its secret: %s", s)
+	}
+	if s, err := c.Accounts[1].AccessKeys[0].ResolveSecret(); err != nil || s != "member-secret" {
+		t.Errorf("secret_file: %q, %v", s, err)
+	}
 }

@@ -86,7 +86,7 @@ func (a *API) Observe(ev *event.Event, emit func(*finding.Finding)) {
 	ip := c.SourceIP.Unmap()
 	// GuardDuty's trusted IP lists silence every CloudTrail finding about
 	// calls from those addresses.
-	if ip.IsValid() && a.env.trustedIP(ip) {
+	if ip.IsValid() && a.env.trustedIP(a.account(c), ip) {
 		return
 	}
 	a.trail(c, emit)
@@ -183,7 +183,7 @@ func callerName(c *event.APICall) string {
 
 // caller reports calls from Tor exits and from addresses on threat lists.
 func (a *API) caller(c *event.APICall, ip netip.Addr, emit func(*finding.Finding)) {
-	m, ok := a.env.threatIP(ip)
+	m, ok := a.env.threatIP(a.account(c), ip)
 	if !ok {
 		return
 	}

@@ -31,6 +31,7 @@ package detect
 import (
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigilsec/vigil/awsranges"
@@ -74,6 +75,31 @@ type Env struct {
 
 	// Disabled finding types, or prefixes ending in "*".
 	Disabled []string
+
+	// accountLists holds lists that apply to one account only (managed
+	// through the GuardDuty API), swapped whole by SetAccountLists.
+	accountLists atomic.Pointer[map[string]Lists]
+}
+
+// Lists are a threat list set and a trusted list set for one account.
+type Lists struct {
+	Intel   *intel.Set
+	Trusted *intel.Set
+}
+
+// SetAccountLists replaces the per-account lists. It is safe to call while
+// detectors run: each look-up sees either the old or the new lists.
+func (e *Env) SetAccountLists(m map[string]Lists) {
+	e.accountLists.Store(&m)
+}
+
+func (e *Env) listsOf(account string) (Lists, bool) {
+	m := e.accountLists.Load()
+	if m == nil {
+		return Lists{}, false
+	}
+	l, ok := (*m)[account]
+	return l, ok
 }
 
 // DefaultRegion is used when neither the record, the inventory nor the file
@@ -100,34 +126,55 @@ func (e *Env) Enabled(typ string) bool {
 	return true
 }
 
-func (e *Env) threatIP(a netip.Addr) (intel.Match, bool) {
-	if e.Intel == nil {
-		return intel.Match{}, false
+// threatIP looks a up in the config's threat lists, then in the account's
+// own (a user's custom lists, which lose to any configured category).
+func (e *Env) threatIP(account string, a netip.Addr) (intel.Match, bool) {
+	if e.Intel != nil {
+		if m, ok := e.Intel.LookupIP(a); ok {
+			return m, true
+		}
 	}
-	return e.Intel.LookupIP(a)
+	if l, ok := e.listsOf(account); ok && l.Intel != nil {
+		return l.Intel.LookupIP(a)
+	}
+	return intel.Match{}, false
 }
 
-func (e *Env) threatDomain(d string) (intel.Match, bool) {
-	if e.Intel == nil {
-		return intel.Match{}, false
+func (e *Env) threatDomain(account, d string) (intel.Match, bool) {
+	if e.Intel != nil {
+		if m, ok := e.Intel.LookupDomain(d); ok {
+			return m, true
+		}
 	}
-	return e.Intel.LookupDomain(d)
+	if l, ok := e.listsOf(account); ok && l.Intel != nil {
+		return l.Intel.LookupDomain(d)
+	}
+	return intel.Match{}, false
 }
 
-func (e *Env) trustedIP(a netip.Addr) bool {
-	if e.Trusted == nil {
-		return false
+// trustedIP reports whether a is on a trusted list of the config or of the
+// account.
+func (e *Env) trustedIP(account string, a netip.Addr) bool {
+	if e.Trusted != nil && e.Trusted.ContainsIP(a) {
+		return true
 	}
-	_, ok := e.Trusted.LookupIP(a)
-	return ok
+	if l, ok := e.listsOf(account); ok && l.Trusted != nil {
+		return l.Trusted.ContainsIP(a)
+	}
+	return false
 }
 
-func (e *Env) trustedDomain(d string) bool {
-	if e.Trusted == nil {
-		return false
+func (e *Env) trustedDomain(account, d string) bool {
+	if e.Trusted != nil {
+		if _, ok := e.Trusted.LookupDomain(d); ok {
+			return true
+		}
 	}
-	_, ok := e.Trusted.LookupDomain(d)
-	return ok
+	if l, ok := e.listsOf(account); ok && l.Trusted != nil {
+		_, found := l.Trusted.LookupDomain(d)
+		return found
+	}
+	return false
 }
 
 func (e *Env) inAWS(a netip.Addr) (awsranges.Range, bool) {

@@ -40,8 +40,12 @@ func (d *DNS) Observe(ev *event.Event, emit func(*finding.Finding)) {
 	if q.QueryName == "" {
 		return
 	}
-	m, ok := d.env.threatDomain(q.QueryName)
-	if !ok || d.env.trustedDomain(q.QueryName) {
+	acct := q.AccountID
+	if acct == "" {
+		acct = d.env.Account
+	}
+	m, ok := d.env.threatDomain(acct, q.QueryName)
+	if !ok || d.env.trustedDomain(acct, q.QueryName) {
 		return
 	}
 	var typ string

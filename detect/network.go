@@ -99,10 +99,17 @@ func (n *Network) Observe(ev *event.Event, emit func(*finding.Finding)) {
 			return
 		}
 	}
-	if n.env.trustedIP(c.remote) {
+	acct := f.AccountID
+	if acct == "" && c.inst != nil {
+		acct = c.inst.AccountID
+	}
+	if acct == "" {
+		acct = n.env.Account
+	}
+	if n.env.trustedIP(acct, c.remote) {
 		return
 	}
-	m, ok := n.env.threatIP(c.remote)
+	m, ok := n.env.threatIP(acct, c.remote)
 	if !ok {
 		return
 	}

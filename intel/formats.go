@@ -23,6 +23,10 @@ var parsers = map[string]func(*sink, io.Reader) error{
 	FormatSTIX2:   parseSTIX2,
 	FormatOTXCSV:  parseOTXCSV,
 	FormatAdblock: parseAdblock,
+
+	FormatAlienVault: parseAlienVault,
+	FormatProofpoint: parseProofpoint,
+	FormatFireEye:    parseFireEye,
 }
 
 // maxLine bounds one line of a text list.

@@ -211,7 +211,7 @@ func TestFormats(t *testing.T) {
 		{
 			name:  "unknown-format",
 			spec:  ListSpec{Format: "yaml"},
-			fatal: `unknown format "yaml" (allowed: txt, tor, csv, stix2, otx-csv, adblock)`,
+			fatal: `unknown format "yaml" (allowed: txt, tor, csv, stix2, otx-csv, adblock, alienvault, proofpoint, fireeye)`,
 		},
 		{
 			name:  "bad-category",

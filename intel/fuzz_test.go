@@ -141,3 +141,24 @@ func FuzzLookupDomain(f *testing.F) {
 		}
 	})
 }
+
+// go test ./intel -run '^$' -fuzz FuzzAlienVault -fuzztime 20s
+func FuzzAlienVault(f *testing.F) {
+	fuzzList(f, ListSpec{Format: FormatAlienVault},
+		"# c\n1.2.3.4#4#2#Malicious Host#CN#Beijing#39.9289,116.388#11\n2001:db8::1#1#1#Scanning Host;C&C\n",
+		"10.0.0.0/8\nbad.example#1\n#\n##\nx#y#z\n")
+}
+
+// go test ./intel -run '^$' -fuzz FuzzProofpoint -fuzztime 20s
+func FuzzProofpoint(f *testing.F) {
+	fuzzList(f, ListSpec{Format: FormatProofpoint},
+		"ip,category,score\n1.2.3.4,1,127\n198.51.100.0/24,CnC,10\n",
+		"domain,category,score\nevil.example,4,95,2024-01-01,2024-02-01,80|443\n\"a\"\"b\",1\n,,\n")
+}
+
+// go test ./intel -run '^$' -fuzz FuzzFireEye -fuzztime 20s
+func FuzzFireEye(f *testing.F) {
+	fuzzList(f, ListSpec{Format: FormatFireEye},
+		"title,networkIdentifier,cidr,domain,ip,url,malwareFamily,actor\nt,Attacker,,c2.example,192.0.2.1,http://c2.example/x,FAM,ACT\nt,Victim,,v.example,,,,\n",
+		"IPv4 Address,Malware Family\n192.0.2.1,x\n\"\",\n1\n")
+}

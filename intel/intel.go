@@ -5,9 +5,14 @@
 // A list has a name, a [Category] and a format (see [Formats]): plain text
 // (one IP, CIDR or domain per line, hosts files, IPsum-style scored lines),
 // the Tor Project's exit-addresses, CSV, STIX 2.1 bundles, AlienVault OTX CSV
-// exports and Adblock filter lists (domain rules only). A [Builder] parses
-// lists and [Builder.Build] freezes them into a [Set]: an immutable value,
-// safe for concurrent lookups, to be swapped in atomically when lists change.
+// exports, Adblock filter lists (domain rules only), the AlienVault
+// reputation feed, Proofpoint Emerging Threats reputation CSV and FireEye
+// iSIGHT CSV exports. [FormatFromGuardDuty] maps GuardDuty's format enums
+// (TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE) onto these, and
+// [Open] reads a list from a path, a file:// URL or an http(s) URL. A
+// [Builder] parses lists and [Builder.Build] freezes them into a [Set]: an
+// immutable value, safe for concurrent lookups, to be swapped in atomically
+// when lists change.
 //
 // Addresses are matched by longest prefix in a bart routing table; domains
 // match themselves and all their subdomains through a hash map, guarded by a
@@ -31,7 +36,7 @@ import (
 )
 
 // Formats lists the list formats [Builder.AddList] understands.
-var Formats = []string{FormatTXT, FormatTor, FormatCSV, FormatSTIX2, FormatOTXCSV, FormatAdblock}
+var Formats = []string{FormatTXT, FormatTor, FormatCSV, FormatSTIX2, FormatOTXCSV, FormatAdblock, FormatAlienVault, FormatProofpoint, FormatFireEye}
 
 // List formats.
 const (
@@ -41,6 +46,10 @@ const (
 	FormatSTIX2   = "stix2"   // STIX 2.1 bundle: indicator patterns on ipv4/ipv6/domain/url
 	FormatOTXCSV  = "otx-csv" // AlienVault OTX CSV export (Indicator type, Indicator, Description)
 	FormatAdblock = "adblock" // Adblock Plus filters: only "||domain^" rules are used
+
+	FormatAlienVault = "alienvault" // AlienVault reputation feed: ip#reliability#risk#activity#... (GuardDuty ALIEN_VAULT)
+	FormatProofpoint = "proofpoint" // Proofpoint ET reputation CSV: ip|domain,category,score (GuardDuty PROOF_POINT)
+	FormatFireEye    = "fireeye"    // FireEye iSIGHT CSV export with a header row (GuardDuty FIRE_EYE)
 )
 
 // MaxErrors is how many per-entry errors [LoadStats.Errors] keeps; the rest

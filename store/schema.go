@@ -52,6 +52,18 @@ var migrations = [][]string{
 			value BLOB NOT NULL
 		) WITHOUT ROWID`,
 	},
+	// 2: FindingCriteria lists (ListFindings: the caller's region and
+	// accounts, newest first, with conditions on type, severity …).
+	{
+		// Per-account lists and the same per type, newest first; the
+		// columns after id do not change the order but let SQLite test
+		// region, type, account and severity in the index instead of
+		// reading each row.
+		`DROP INDEX findings_account_updated`,
+		`CREATE INDEX findings_account_updated ON findings (account_id, archived, updated_at, id, region, type, severity)`,
+		`DROP INDEX findings_type`,
+		`CREATE INDEX findings_type ON findings (type, archived, updated_at, id, account_id, region, severity)`,
+	},
 }
 
 // migrate applies the pending migrations, each in its own transaction.

@@ -4,8 +4,9 @@
 // It keeps GuardDuty-shaped findings ([finding.Finding]) with the aggregation
 // GuardDuty applies to repeated occurrences ([Store.Upsert]), answers the
 // filtered, sorted and paginated lists the API and console need ([Store.List],
-// [Store.Count], [Store.CountBySeverity]), and holds the key-value checkpoint
-// state of sources and detectors. [Store.Commit] writes findings and state in
+// [Store.ListIDs], [Store.Count], [Store.CountBySeverity], [Store.Statistics]),
+// with GuardDuty's FindingCriteria, and holds the key-value checkpoint state of
+// sources and detectors. [Store.Commit] writes findings and state in
 // one transaction, so that file positions, detector state and findings always
 // form one consistent cut after a crash.
 //
@@ -16,6 +17,19 @@
 // unit of GuardDuty's FindingCriteria), and doc holds the full finding JSON,
 // kept consistent with the columns on every write. Attributes without a column
 // remain reachable through SQLite's JSON functions on doc.
+//
+// # FindingCriteria
+//
+// [Query.Criteria] is compiled per attribute: conditions on attributes with
+// a column, and equals/notEquals/matches on the other single-valued string
+// attributes (through json_extract on doc), become SQL; the rest (lists such
+// as tags, numbers and times without a column, additionalInfo keys) is a
+// residual predicate that criteria.Criteria.Match evaluates on the decoded
+// finding while the listing reads further rows. [Store.ListIDs] reads no
+// document when nothing is left for Go. The per-account and per-type indexes
+// carry region, type, account and severity after their sort key, so that
+// ListFindings' usual queries (the caller's region and accounts, newest
+// first, conditions on type or severity) are answered from the index alone.
 //
 // # Durability
 //

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigilsec/vigil/api/guardduty"
+	"github.com/vigilsec/vigil/api/sigv4"
 	"github.com/vigilsec/vigil/config"
 	"github.com/vigilsec/vigil/finding"
 	"github.com/vigilsec/vigil/pipeline"
@@ -23,6 +25,7 @@ import (
 
 // Server is the long-running service: watcher plus HTTP API.
 type Server struct {
+	gd    *guardduty.Service // nil when no accounts are configured
 	cfg   *config.Config
 	log   *slog.Logger
 	store *store.Store
@@ -57,8 +60,46 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		st.Close()
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, store: st, p: p, w: w, token: token, start: time.Now()}, nil
+	srv := &Server{cfg: cfg, log: log, store: st, p: p, w: w, token: token, start: time.Now()}
+	if len(cfg.Accounts) > 0 {
+		gd, err := newGuardDuty(ctx, cfg, st, p, log)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		srv.gd = gd
+		w.Suppress = gd.Suppress
+		w.Enabled = gd.DetectorEnabled
+		w.Published = gd.Publish
+	}
+	return srv, nil
 }
+
+func newGuardDuty(ctx context.Context, cfg *config.Config, st *store.Store, p *pipeline.Pipeline, log *slog.Logger) (*guardduty.Service, error) {
+	keys := sigv4.Keys{}
+	var accts []guardduty.Account
+	for _, a := range cfg.Accounts {
+		accts = append(accts, guardduty.Account{ID: a.ID, Administrator: a.Administrator})
+		for _, k := range a.AccessKeys {
+			secret, err := k.ResolveSecret()
+			if err != nil {
+				return nil, err
+			}
+			keys[k.ID] = sigv4.Key{ID: k.ID, Secret: secret, Account: a.ID}
+		}
+	}
+	gd, err := guardduty.New(ctx, guardduty.Options{Store: st, Keys: keys, Env: p.Env, Log: log, Accounts: accts, MembersCanArchive: cfg.GuardDuty.MembersCanArchive})
+	if err != nil {
+		return nil, err
+	}
+	if err := gd.ApplyConfig(ctx, cfg.GuardDuty); err != nil {
+		return nil, err
+	}
+	return gd, nil
+}
+
+// GuardDuty returns the GuardDuty API service, or nil.
+func (s *Server) GuardDuty() *guardduty.Service { return s.gd }
 
 // Store returns the server's store.
 func (s *Server) Store() *store.Store { return s.store }
@@ -134,6 +175,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/findings/{id}", s.auth(s.getFinding))
 	mux.HandleFunc("GET /api/status", s.auth(s.status))
 	mux.HandleFunc("GET /{$}", s.index)
+	if s.gd != nil {
+		// Everything else is GuardDuty's REST API (SigV4-authenticated).
+		mux.Handle("/", s.gd.Handler())
+	}
 	return mux
 }
 

@@ -66,6 +66,16 @@ type Watcher struct {
 	pos     positions
 	pending *finding.Aggregator
 
+	// Suppress, when set, archives a finding that a suppression rule
+	// matches, before it is stored. Enabled, when set, says whether an
+	// account's detector in a region is on; findings of detectors that are
+	// off are dropped.
+	Suppress func(*finding.Finding)
+	Enabled  func(account, region string) bool
+	// Published, when set, receives the stored version of every finding
+	// each commit created or updated (publishing destinations).
+	Published func(ctx context.Context, fs []finding.Finding)
+
 	// Metrics.
 	Commits     atomic.Int64
 	Findings    atomic.Int64 // new findings stored
@@ -274,6 +284,18 @@ func (w *Watcher) commit(ctx context.Context) error {
 	fs := w.pending.Findings()
 	w.pending.Reset()
 	w.mu.Unlock()
+	kept := fs[:0]
+	for i := range fs {
+		f := &fs[i]
+		if w.Enabled != nil && !w.Enabled(f.AccountID, f.Region) {
+			continue
+		}
+		if w.Suppress != nil {
+			w.Suppress(f)
+		}
+		kept = append(kept, *f)
+	}
+	fs = kept
 	state := map[string][]byte{}
 	b, err := json.Marshal(w.pos)
 	if err != nil {
@@ -298,6 +320,9 @@ func (w *Watcher) commit(ctx context.Context) error {
 		}
 		w.mu.Unlock()
 		return fmt.Errorf("committing %d findings: %w", len(fs), err)
+	}
+	if w.Published != nil && len(res.Findings) > 0 {
+		w.Published(ctx, res.Findings)
 	}
 	w.Commits.Add(1)
 	w.Findings.Add(int64(len(res.New)))

@@ -8,6 +8,8 @@
 //	vigil serve [--config FILE]
 //	vigil demo [--dir DIR] [--listen ADDR] [--no-serve]
 //	vigil check --config FILE
+//	vigil findings list|get|archive|unarchive|export --config FILE
+//	vigil filters list|get|create|delete --config FILE
 package main
 
 import (
@@ -42,6 +44,10 @@ Usage:
         generate a small AWS estate's logs with attacks, detect, and serve them
   vigil check --config FILE
         validate a config file and print every problem
+  vigil findings list|get|archive|unarchive|export --config FILE [--json]
+        findings through the GuardDuty API of a running serve, or of the store when none runs
+  vigil filters list|get|create|delete --config FILE
+        saved filters and suppression rules (action ARCHIVE)
   vigil version
 `
 
@@ -60,6 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "check":
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "findings":
+		err = cmdFindings(ctx, args[1:], stdout, stderr)
+	case "filters":
+		err = cmdFilters(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "vigil", version)
 		return 0

@@ -354,7 +354,7 @@ func (q *Query) listPlan() (*plan, error) {
 // scanBudget caps the rows one List or ListIDs call examines in Go for a
 // residual predicate; a page cut short by it ends with a next token, as
 // GuardDuty's ListFindings may return fewer than maxResults ids with one.
-var scanBudget = 20000
+var scanBudget = 10000
 
 // List returns one page of the findings q selects, in q's sort order, and
 // the token of the next page ("" after the last page). Pages are cut by the

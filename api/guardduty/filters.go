@@ -121,6 +121,18 @@ func (s *Service) createFilter(ctx context.Context, c caller, r *http.Request) (
 	return map[string]string{"name": f.Name}, nil
 }
 
+// ManagedByTag marks, in the tags the API returns, a filter or list that
+// the config file declares: changes made through the API are overwritten
+// at the next start.
+const ManagedByTag = "vigil:managed-by"
+
+func managedTags(tags map[string]string, managedBy string) map[string]string {
+	if managedBy != "" {
+		tags[ManagedByTag] = managedBy
+	}
+	return tags
+}
+
 func (s *Service) filterOf(d *Detector, r *http.Request) (*Filter, error) {
 	name := r.PathValue("FilterName")
 	f := s.state.Filters[d.ID][name]
@@ -145,7 +157,7 @@ func (s *Service) getFilter(ctx context.Context, c caller, r *http.Request) (any
 	updated, _ := finding.ParseTime(f.UpdatedAt)
 	out := map[string]any{
 		"name": f.Name, "action": f.Action, "rank": f.Rank, "findingCriteria": f.Criteria,
-		"tags": s.state.tagsOf(f.arn(d.ID)), "version": f.Version,
+		"tags": managedTags(s.state.tagsOf(f.arn(d.ID)), f.ManagedBy), "version": f.Version,
 		// Timestamps, which rest-json writes as epoch seconds.
 		"createdAt": float64(created.UnixMilli()) / 1000, "updatedAt": float64(updated.UnixMilli()) / 1000,
 	}

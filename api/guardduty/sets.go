@@ -147,7 +147,7 @@ func (s *Service) getSet(k listKind) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		out := map[string]any{"name": l.Name, "format": l.Format, "location": l.Location, "status": l.Status, "tags": s.state.tagsOf(l.arn())}
+		out := map[string]any{"name": l.Name, "format": l.Format, "location": l.Location, "status": l.Status, "tags": managedTags(s.state.tagsOf(l.arn()), l.ManagedBy)}
 		if l.ExpectedBucketOwner != "" {
 			out["expectedBucketOwner"] = l.ExpectedBucketOwner
 		}

@@ -501,3 +501,26 @@ func TestGuardDutyExport(t *testing.T) {
 		t.Errorf("destination status %s", d.Status)
 	}
 }
+
+// TestReload: filters declared in the config are applied on reload.
+func TestReload(t *testing.T) {
+	g := startGuardDuty(t)
+	ctx := context.Background()
+	cfg := *g.cfg
+	cfg.GuardDuty.Filters = []config.GDFilter{{Account: adminAcct, Region: "us-east-1", Name: "from-config", Action: "ARCHIVE",
+		Criteria: map[string]any{"criterion": map[string]any{"severity": map[string]any{"lt": 2}}}}}
+	if err := g.srv.Reload(ctx, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := g.client(adminKey, adminSecret)
+	det := must(c.ListDetectors(ctx, &gd.ListDetectorsInput{})).DetectorIds[0]
+	f, err := c.GetFilter(ctx, &gd.GetFilterInput{DetectorId: &det, FilterName: aws.String("from-config")})
+	if err != nil || f.Tags["vigil:managed-by"] != "config" {
+		t.Fatalf("GetFilter after reload: %+v, %v", f, err)
+	}
+	bad := cfg
+	bad.GuardDuty.Filters = []config.GDFilter{{Account: "000000000000", Name: "x"}}
+	if err := g.srv.Reload(ctx, &bad); err == nil {
+		t.Errorf("an invalid config reloaded")
+	}
+}

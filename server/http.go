@@ -98,6 +98,19 @@ func newGuardDuty(ctx context.Context, cfg *config.Config, st *store.Store, p *p
 	return gd, nil
 }
 
+// Reload applies what can change in a running server from a new config:
+// the GuardDuty filters and lists declared as code. A config that does not
+// validate changes nothing.
+func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("reloading: invalid config, nothing changed:\n%w", err)
+	}
+	if s.gd == nil {
+		return nil
+	}
+	return s.gd.ApplyConfig(ctx, cfg.GuardDuty)
+}
+
 // GuardDuty returns the GuardDuty API service, or nil.
 func (s *Server) GuardDuty() *guardduty.Service { return s.gd }
 

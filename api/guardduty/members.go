@@ -864,27 +864,22 @@ func (s *Service) removeInvitations(ctx context.Context, c caller, r *http.Reque
 	return unprocessedOut(un), nil
 }
 
-// The organization's delegated administrators live in State.Tags under a key
-// that is not an ARN (State has no field of its own for them): region →
-// admin account, plus the management account.
-const (
-	orgStateKey   = "vigil:organization"
-	orgManagement = "management"
-)
+// The organization's delegated administrators live in State.Organization:
+// "admin/<region>" → admin account, plus "management" → the management
+// account.
+const orgManagement = "management"
 
 // orgAdmin returns the delegated administrator of region, or "". Callers
 // hold st.mu.
 func (st *State) orgAdmin(region string) string {
-	return st.Tags[orgStateKey]["admin/"+region]
+	return st.Organization["admin/"+region]
 }
 
 func (st *State) orgState() map[string]string {
-	m := st.Tags[orgStateKey]
-	if m == nil {
-		m = map[string]string{}
-		st.Tags[orgStateKey] = m
+	if st.Organization == nil {
+		st.Organization = map[string]string{}
 	}
-	return m
+	return st.Organization
 }
 
 // checkManagement refuses a caller that is not the organization's
@@ -893,7 +888,7 @@ func (st *State) checkManagement(c caller) error {
 	if !st.Accounts[c.Account] {
 		return accessDenied("The request is rejected because account %s is not configured in Vigil.", c.Account)
 	}
-	if mg := st.Tags[orgStateKey][orgManagement]; mg != "" && mg != c.Account {
+	if mg := st.Organization[orgManagement]; mg != "" && mg != c.Account {
 		return badRequest("The request is rejected because the current account is not the organization's management account (%s).", mg)
 	}
 	return nil

@@ -666,6 +666,6 @@ func TestMemberOrganization(t *testing.T) {
 		t.Fatalf("admins after disable = %v", got)
 	}
 	// The organization's record is not a taggable resource.
-	_, err = mg.ListTagsForResource(ctx, &gd.ListTagsForResourceInput{ResourceArn: aws.String(orgStateKey)})
+	_, err = mg.ListTagsForResource(ctx, &gd.ListTagsForResourceInput{ResourceArn: aws.String("vigil:organization")})
 	wantAPIError(t, err, "BadRequestException")
 }

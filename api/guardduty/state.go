@@ -39,6 +39,9 @@ type State struct {
 	Tags map[string]map[string]string `json:"tags"`
 	// Known accounts (from config).
 	Accounts map[string]bool `json:"accounts"`
+	// Organization holds the AWS Organizations model: "management" → the
+	// management account, "admin/<region>" → the delegated administrator.
+	Organization map[string]string `json:"organization,omitempty"`
 	// Seeded is when the config's accounts were first seen: the creation
 	// time of their implicit detectors.
 	Seeded string `json:"seeded"`

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/vigilsec/vigil/config"
@@ -36,6 +38,29 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// SIGHUP re-reads the config and applies the GuardDuty filters and
+	// lists it declares.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				c, err := config.Load(*cfgPath)
+				if err == nil {
+					err = s.Reload(ctx, c)
+				}
+				if err != nil {
+					log.Error("config reload failed; the running config stays", "config", *cfgPath, "err", err)
+				} else {
+					log.Info("config reloaded", "config", *cfgPath)
+				}
+			}
+		}
+	}()
 	return s.Run(ctx, nil)
 }
 

@@ -129,6 +129,21 @@ func (s *Service) visibleFindings(ctx context.Context, c caller, ids []string) (
 	return out, nil
 }
 
+// visibleByAccount groups the ids the caller may see by the account that
+// owns them: changes go to the store one account at a time, so the store's
+// own tenancy check holds too.
+func (s *Service) visibleByAccount(ctx context.Context, c caller, ids []string) (map[string][]string, error) {
+	fs, err := s.visibleFindings(ctx, c, ids)
+	if err != nil {
+		return nil, err
+	}
+	byAcct := map[string][]string{}
+	for _, f := range fs {
+		byAcct[f.AccountID] = append(byAcct[f.AccountID], f.ID)
+	}
+	return byAcct, nil
+}
+
 func (s *Service) getFindings(ctx context.Context, c caller, r *http.Request) (any, error) {
 	if _, err := s.detector(c, r); err != nil {
 		return nil, err
@@ -232,13 +247,9 @@ func (s *Service) archiveFindings(archive bool) handlerFunc {
 		if !s.MembersCanArchive && s.isMember(c.Account) {
 			return nil, badRequest("The request is rejected because a member account cannot archive findings; its administrator can.")
 		}
-		fs, err := s.visibleFindings(ctx, c, in.FindingIDs)
+		byAcct, err := s.visibleByAccount(ctx, c, in.FindingIDs)
 		if err != nil {
 			return nil, err
-		}
-		byAcct := map[string][]string{}
-		for _, f := range fs {
-			byAcct[f.AccountID] = append(byAcct[f.AccountID], f.ID)
 		}
 		for acct, ids := range byAcct {
 			if err := s.store.Archive(ctx, acct, ids, archive); err != nil {
@@ -263,13 +274,9 @@ func (s *Service) updateFindingsFeedback(ctx context.Context, c caller, r *http.
 	if in.Feedback != store.FeedbackUseful && in.Feedback != store.FeedbackNotUseful {
 		return nil, badRequest("The request is rejected because an invalid or out-of-range value is specified as an input parameter: feedback must be USEFUL or NOT_USEFUL.")
 	}
-	fs, err := s.visibleFindings(ctx, c, in.FindingIDs)
+	byAcct, err := s.visibleByAccount(ctx, c, in.FindingIDs)
 	if err != nil {
 		return nil, err
-	}
-	byAcct := map[string][]string{}
-	for _, f := range fs {
-		byAcct[f.AccountID] = append(byAcct[f.AccountID], f.ID)
 	}
 	for acct, ids := range byAcct {
 		if err := s.store.SetFeedback(ctx, acct, ids, in.Feedback); err != nil {

@@ -524,3 +524,18 @@ func TestReload(t *testing.T) {
 		t.Errorf("an invalid config reloaded")
 	}
 }
+
+// TestOperatorAPIWithTenants: with accounts configured, the operator read
+// API, which shows every account's findings, refuses requests without its
+// token.
+func TestOperatorAPIWithTenants(t *testing.T) {
+	g := startGuardDuty(t)
+	resp, err := http.Get("http://" + g.addr + "/api/findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/api/findings without a token while tenants are configured: %d, want 401", resp.StatusCode)
+	}
+}

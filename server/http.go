@@ -183,7 +183,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /metrics", s.auth(s.metrics))
+	mux.HandleFunc("GET /metrics", s.metricsAuth(s.metrics))
 	mux.HandleFunc("GET /api/findings", s.auth(s.listFindings))
 	mux.HandleFunc("GET /api/findings/{id}", s.auth(s.getFinding))
 	mux.HandleFunc("GET /api/status", s.auth(s.status))
@@ -197,12 +197,31 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.token == "" && s.gd != nil {
+			// With tenants configured, the operator API shows every
+			// account's findings: it needs its own token. Tenants use the
+			// GuardDuty API.
+			writeError(w, http.StatusUnauthorized, "unauthorized", "accounts are configured: this operator API needs api.token_env or api.token_file; tenants use the GuardDuty API")
+			return
+		}
 		if s.token != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
 				writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
 				return
 			}
+		}
+		h(w, r)
+	}
+}
+
+// metricsAuth guards /metrics: counts only, no tenant data, so on loopback
+// it needs no token even when accounts are configured.
+func (s *Server) metricsAuth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.token != "" {
+			s.auth(h)(w, r)
+			return
 		}
 		h(w, r)
 	}

@@ -77,8 +77,15 @@ type catalogIndex struct {
 	index map[string]int
 }
 
+// moreEntries lets detectors in other files of the package add their types
+// to the catalogue (from init).
+var moreEntries []func() []TypeInfo
+
 var catalogue = sync.OnceValue(func() *catalogIndex {
 	list := catalogEntries()
+	for _, more := range moreEntries {
+		list = append(list, more()...)
+	}
 	slices.SortFunc(list, func(a, b TypeInfo) int { return strings.Compare(a.Type, b.Type) })
 	c := &catalogIndex{list: list, index: make(map[string]int, len(list))}
 	for i, ti := range list {

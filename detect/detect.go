@@ -306,8 +306,16 @@ func quote(s string) string {
 
 // All returns the detectors of the first set, configured from opts.
 func All(env *Env, opts Options) []Detector {
-	return []Detector{NewNetwork(env, opts), NewDNS(env), NewAPI(env)}
+	ds := []Detector{NewNetwork(env, opts), NewDNS(env), NewAPI(env)}
+	for _, mk := range moreDetectors {
+		ds = append(ds, mk(env, opts))
+	}
+	return ds
 }
+
+// moreDetectors lets detectors in other files of the package join All
+// (registered from init, in a fixed order).
+var moreDetectors []func(*Env, Options) Detector
 
 // Options tunes the detectors. Zero values mean the defaults.
 type Options struct {

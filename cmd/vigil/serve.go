@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -94,6 +96,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg.Listen = *listen
 	cfg.Serve.PollInterval = config.Duration(time.Second)
+	// A demo account, with a key generated for this run, so the AWS CLI and
+	// SDKs can be tried against the demo; and a token for the operator API.
+	const demoAccount, demoKey = "111122223333", "AKIAVIGILDEMO0000001"
+	demoSecret, token := randomToken(), randomToken()
+	tokenFile := filepath.Join(*dir, "api-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		return err
+	}
+	cfg.API.TokenFile = tokenFile
+	cfg.Accounts = []config.Account{{ID: demoAccount, AccessKeys: []config.AccessKey{{ID: demoKey, Secret: demoSecret}}}}
 	_ = os.Remove(cfg.Store.Path) // a fresh store for a fresh estate
 	log := newLogger(stderr, *debug)
 	s, err := server.New(ctx, cfg, log)
@@ -143,9 +155,31 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cancel()
 		return ignoreCanceled(<-errc)
 	}
-	fmt.Fprintf(stdout, "\nVigil is serving the demo:\n  http://%s/api/findings          findings, worst first\n  http://%s/api/findings?severity_min=7\n  http://%s/metrics\n  logs:   %s\n  config: %s\nPress Ctrl-C to stop.\n",
-		where, where, where, filepath.Join(*dir, "logs"), m.Config)
+	det := finding.DetectorID(demoAccount, "us-east-1")
+	fmt.Fprintf(stdout, `
+Vigil is serving the demo at http://%[1]s
+
+  The AWS CLI, unchanged (a key made for this demo run):
+    export AWS_ACCESS_KEY_ID=%[2]s AWS_SECRET_ACCESS_KEY=%[3]s AWS_DEFAULT_REGION=us-east-1
+    aws guardduty list-detectors --endpoint-url http://%[1]s
+    aws guardduty list-findings  --endpoint-url http://%[1]s --detector-id %[4]s \
+        --finding-criteria '{"Criterion":{"severity":{"Gte":7}}}'
+
+  The operator API:
+    curl -H 'Authorization: Bearer %[5]s' 'http://%[1]s/api/findings?severity_min=7'
+    curl http://%[1]s/metrics
+
+  logs:   %[6]s
+  config: %[7]s (the demo adds the account and token above at run time)
+Press Ctrl-C to stop.
+`, where, demoKey, demoSecret, det, token, filepath.Join(*dir, "logs"), m.Config)
 	return ignoreCanceled(<-errc)
+}
+
+func randomToken() string {
+	var b [18]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 func ignoreCanceled(err error) error {

@@ -76,14 +76,7 @@ func (s *Service) Publish(ctx context.Context, fs []finding.Finding) {
 func (s *Service) exportTo(ctx context.Context, d *Destination, fs []finding.Finding) error {
 	var client *s3.Client
 	if bucket, _, err := export.ParseDestinationArn(d.DestinationArn); err == nil && bucket != "" {
-		// S3: the endpoint and credentials come from the environment, as
-		// for the AWS CLI (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL names an
-		// S3-compatible server).
-		ep := os.Getenv("AWS_ENDPOINT_URL_S3")
-		if ep == "" {
-			ep = os.Getenv("AWS_ENDPOINT_URL")
-		}
-		client = export.NewS3Client(export.S3Config{Region: d.Region, Endpoint: ep, PathStyle: ep != ""})
+		client = s3Client(d.Region)
 	}
 	dst, prefix, err := export.DestinationFor(d.DestinationArn, client)
 	if err != nil {
@@ -93,4 +86,15 @@ func (s *Service) exportTo(ctx context.Context, d *Destination, fs []finding.Fin
 	defer cancel()
 	_, err = export.New(dst, prefix).Export(ctx, fs, s.now())
 	return err
+}
+
+// s3Client builds an S3 client whose endpoint and credentials come from the
+// environment, as for the AWS CLI: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL
+// names an S3-compatible server (then addressed path-style).
+func s3Client(region string) *s3.Client {
+	ep := os.Getenv("AWS_ENDPOINT_URL_S3")
+	if ep == "" {
+		ep = os.Getenv("AWS_ENDPOINT_URL")
+	}
+	return export.NewS3Client(export.S3Config{Region: region, Endpoint: ep, PathStyle: ep != ""})
 }

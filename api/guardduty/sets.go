@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 
 	"github.com/vigilsec/vigil/detect"
+	"github.com/vigilsec/vigil/export"
 	"github.com/vigilsec/vigil/intel"
 )
 
@@ -356,8 +358,15 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
+// readList reads a list from a path, a file:// or http(s) URL, or S3
+// (s3:// and GuardDuty's S3 https URL forms). S3 goes through the AWS SDK
+// with the endpoint and credentials of the environment, as for the AWS CLI:
+// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL names an S3-compatible server.
 func readList(ctx context.Context, location string) ([]byte, error) {
-	rc, err := intel.Open(ctx, location)
+	o := &intel.Opener{S3: func(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
+		return export.S3Reader(s3Client(""))(ctx, bucket, key)
+	}}
+	rc, err := o.Open(ctx, location)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,9 @@ func sampleUserType(typ string) string {
 // threatListType reports whether findings of typ come from a threat-list
 // match and so carry evidence.
 func threatListType(typ string) bool {
+	if _, _, _, _, ok := trailSample(typ, "", "", ""); ok {
+		return false
+	}
 	switch typ {
 	case TypeInstanceCredInsideAWS, TypeInstanceCredOutsideAWS, TypeRootCredentialUsage, TypeCloudTrailLoggingDisable:
 		return false
@@ -438,6 +441,9 @@ func (s *sampler) apiCall(f *finding.Finding, info map[string]any) {
 		desc = fmt.Sprintf("AWS CloudTrail trail %s was stopped by %s calling %s. Attackers turn off logging to hide what they do next.", sampleTrailName, who, act.API)
 	default:
 		ip, act.API, act.ServiceName = "203.0.113.10", "GeneratedFindingAPIName", "GeneratedFindingAPIServiceName"
+		if api, svc, t, d, ok := trailSample(f.Type, s.account, SampleBucketName, who); ok {
+			act.API, act.ServiceName, title, desc = api, svc, t, d
+		}
 	}
 	act.RemoteIPDetails = sampleRemote(ip)
 	if f.Type == TypeInstanceCredInsideAWS {

@@ -108,7 +108,8 @@ func threatListType(typ string) bool {
 		return false
 	}
 	switch typ {
-	case TypeInstanceCredInsideAWS, TypeInstanceCredOutsideAWS, TypeRootCredentialUsage, TypeCloudTrailLoggingDisable:
+	case TypeInstanceCredInsideAWS, TypeInstanceCredOutsideAWS, TypeRootCredentialUsage, TypeCloudTrailLoggingDisable,
+		TypePortscan, TypePortSweep, TypeSSHBruteForce, TypeRDPBruteForce, TypeWinRMBrute:
 		return false
 	}
 	return true
@@ -265,6 +266,9 @@ func sampleRemote(ip string) *finding.RemoteIPDetails {
 }
 
 func (s *sampler) connection(f *finding.Finding) {
+	if sampleFlowState(f) {
+		return
+	}
 	remote, rport, lport, dir := "198.51.100.66", uint16(443), uint16(49152), finding.DirectionOutbound
 	name := SampleInstanceID
 	var title, desc string

@@ -530,11 +530,6 @@ func (s *slab[K, V]) ordered(yield func(int) bool) {
 	}
 }
 
-// live reports whether slot i is still within the window of the watermark.
-func (s *slab[K, V]) live(i int, watermark, window uint32) bool {
-	return watermark-min(watermark, s.last[i]) < window
-}
-
 func (s *FlowState) emitScan(f *event.Flow, c *conn, typ string, emit func(*finding.Finding)) {
 	account, region, rid := s.env.flowOwner(f, c)
 	var o *finding.Finding
@@ -638,17 +633,18 @@ type windowRec struct {
 
 func addrFrom16(b [16]byte) netip.Addr { return netip.AddrFrom16(b).Unmap() }
 
-// Snapshot implements Stateful: the live keys, as JSON.
+// Snapshot implements Stateful: every key, as JSON. Keys whose window has
+// closed relative to the watermark are kept too: records can arrive with
+// older event times (AWS's S3 layout sorts a day's flow logs by flow log id
+// before time), and such a record still counts against a key's earlier
+// attempts, so a restored detector must have them to behave exactly like
+// one that ran on.
 func (s *FlowState) Snapshot() ([]byte, error) {
 	snap := flowStateSnapshot{Version: 1, Watermark: s.watermark, Evictions: s.Evictions(), Owners: s.ownerList}
 	if snap.Owners == nil {
 		snap.Owners = []flowOwnerKey{}
 	}
-	w := s.window
 	for i := range s.scan.ordered {
-		if !s.scan.live(i, s.watermark, w) {
-			continue
-		}
 		k, v := s.scan.keys[i], &s.scan.vals[i]
 		r := windowRec{Owner: k.owner, Remote: addrFrom16(k.remote), Last: s.scan.last[i], Times: append([]uint32{}, v.seen[:v.n]...)}
 		for _, p := range v.ports[:v.n] {
@@ -657,17 +653,11 @@ func (s *FlowState) Snapshot() ([]byte, error) {
 		snap.Scan = append(snap.Scan, r)
 	}
 	for i := range s.sweep.ordered {
-		if !s.sweep.live(i, s.watermark, w) {
-			continue
-		}
 		k, v := s.sweep.keys[i], &s.sweep.vals[i]
 		snap.Sweep = append(snap.Sweep, windowRec{Owner: k.owner, Port: k.port, Last: s.sweep.last[i],
 			IDs: append([]uint32{}, v.hosts[:v.n]...), Times: append([]uint32{}, v.seen[:v.n]...)})
 	}
 	for i := range s.brute.ordered {
-		if !s.brute.live(i, s.watermark, w) {
-			continue
-		}
 		k, v := s.brute.keys[i], &s.brute.vals[i]
 		r := windowRec{Owner: k.owner, Class: uint8(k.class), Actor: k.actor, Last: s.brute.last[i],
 			IDs: append([]uint32{}, v.conns[:v.n]...), Times: append([]uint32{}, v.seen[:v.n]...)}

@@ -599,18 +599,9 @@ func (s *Service) getMemberDetectors(ctx context.Context, c caller, r *http.Requ
 	members := []map[string]any{}
 	var un []unprocessedAccount
 	for _, id := range ids {
-		m := st.Members[c.Account][id]
-		if m == nil {
-			un = append(un, unprocessedAccount{id, resultNotMember})
-			continue
-		}
-		if !associated(m.RelationshipStatus) {
-			un = append(un, unprocessedAccount{id, resultNotAssoc})
-			continue
-		}
-		d := st.detectorOf(id, c.Region)
+		d, why := st.associatedDetector(c.Account, id, c.Region)
 		if d == nil {
-			un = append(un, unprocessedAccount{id, resultNoDetector})
+			un = append(un, unprocessedAccount{id, why})
 			continue
 		}
 		members = append(members, memberDetectorJSON(d))
@@ -658,18 +649,9 @@ func (s *Service) updateMemberDetectors(ctx context.Context, c caller, r *http.R
 	var un []unprocessedAccount
 	changed := false
 	for _, id := range ids {
-		m := st.Members[c.Account][id]
-		if m == nil {
-			un = append(un, unprocessedAccount{id, resultNotMember})
-			continue
-		}
-		if !associated(m.RelationshipStatus) {
-			un = append(un, unprocessedAccount{id, resultNotAssoc})
-			continue
-		}
-		d := st.detectorOf(id, c.Region)
+		d, why := st.associatedDetector(c.Account, id, c.Region)
 		if d == nil {
-			un = append(un, unprocessedAccount{id, resultNoDetector})
+			un = append(un, unprocessedAccount{id, why})
 			continue
 		}
 		if in.DataSources != nil {
@@ -991,4 +973,21 @@ func (s *Service) listOrgAdmins(ctx context.Context, c caller, r *http.Request) 
 		out["nextToken"] = next
 	}
 	return out, nil
+}
+
+// associatedDetector returns the detector of an associated member of admin
+// in region, or the unprocessed-account result saying why there is none.
+// Callers hold st.mu.
+func (st *State) associatedDetector(admin, id, region string) (*Detector, string) {
+	m := st.Members[admin][id]
+	switch {
+	case m == nil:
+		return nil, resultNotMember
+	case !associated(m.RelationshipStatus):
+		return nil, resultNotAssoc
+	}
+	if d := st.detectorOf(id, region); d != nil {
+		return d, ""
+	}
+	return nil, resultNoDetector
 }

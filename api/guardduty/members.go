@@ -355,14 +355,7 @@ type accountIDsInput struct {
 }
 
 func (s *Service) getMembers(ctx context.Context, c caller, r *http.Request) (any, error) {
-	if _, err := s.detector(c, r); err != nil {
-		return nil, err
-	}
-	var in accountIDsInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	ids, err := checkAccountIDs("accountIds", in.AccountIDs)
+	ids, err := s.accountIDsRequest(c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -469,14 +462,7 @@ func memberStop(st *State, admin string, m *Member, now string) string {
 
 func (s *Service) memberOp(act memberAction) handlerFunc {
 	return func(ctx context.Context, c caller, r *http.Request) (any, error) {
-		if _, err := s.detector(c, r); err != nil {
-			return nil, err
-		}
-		var in accountIDsInput
-		if err := decode(r, &in); err != nil {
-			return nil, err
-		}
-		ids, err := checkAccountIDs("accountIds", in.AccountIDs)
+		ids, err := s.accountIDsRequest(c, r)
 		if err != nil {
 			return nil, err
 		}
@@ -582,14 +568,7 @@ func memberDetectorJSON(d *Detector) map[string]any {
 }
 
 func (s *Service) getMemberDetectors(ctx context.Context, c caller, r *http.Request) (any, error) {
-	if _, err := s.detector(c, r); err != nil {
-		return nil, err
-	}
-	var in accountIDsInput
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	ids, err := checkAccountIDs("accountIds", in.AccountIDs)
+	ids, err := s.accountIDsRequest(c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -990,4 +969,18 @@ func (st *State) associatedDetector(admin, id, region string) (*Detector, string
 		return d, ""
 	}
 	return nil, resultNoDetector
+}
+
+// accountIDsRequest reads the body of an operation on the caller's detector
+// that takes accountIds: the detector must be the caller's and the ids
+// valid account ids (1 to 50).
+func (s *Service) accountIDsRequest(c caller, r *http.Request) ([]string, error) {
+	if _, err := s.detector(c, r); err != nil {
+		return nil, err
+	}
+	var in accountIDsInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	return checkAccountIDs("accountIds", in.AccountIDs)
 }
